@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { blockNumber, formatLsn, lsn, oid, parseLsn, xid } from '../src/index.ts';
+
+describe('branded ids', () => {
+  it('format and parse LSNs like PostgreSQL (X/Y in hex)', () => {
+    const v = lsn(0x16_b374d848n);
+    expect(formatLsn(v)).toBe('16/B374D848');
+    expect(parseLsn('16/B374D848')).toBe(v);
+    expect(parseLsn('0/0')).toBe(0n);
+    expect(parseLsn('nonsense')).toBeUndefined();
+  });
+
+  it('refuse values outside their range', () => {
+    expect(() => oid(-1)).toThrow(RangeError);
+    expect(() => oid(2 ** 32)).toThrow(RangeError);
+    expect(() => blockNumber(1.5)).toThrow(RangeError);
+    expect(() => xid(-1n)).toThrow(RangeError);
+    expect(xid(2n ** 63n)).toBe(2n ** 63n);
+  });
+});
