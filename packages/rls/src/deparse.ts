@@ -159,8 +159,8 @@ function aExpr(f: NodeFields, depth: number): string {
         const call = nodeFields(right);
         const args = (call['args'] as Node[] | undefined) ?? [];
         const pattern = expr(args[0]!, depth + 1);
-        const escape = args[1] === undefined ? '' : ` ESCAPE ${expr(args[1], depth + 1)}`;
-        return `(${left} ${negated ? 'NOT ' : ''}${word} ${pattern}${escape})`;
+        const escapeClause = args[1] === undefined ? '' : ` ESCAPE ${expr(args[1], depth + 1)}`;
+        return `(${left} ${negated ? 'NOT ' : ''}${word} ${pattern}${escapeClause})`;
       }
       return `(${left} ${negated ? 'NOT ' : ''}${word} ${expr(right, depth + 1)})`;
     }

@@ -29,7 +29,7 @@ const SESSION_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
  * `@async`, `@await NAME`. `@skip-palisade` and unknown directives are errors (DT3).
  */
 export function parseCorpusFile(file: string, text: string): Step[] {
-  let split;
+  let split: ReturnType<typeof splitSql>;
   try {
     split = splitSql(text);
   } catch (err) {

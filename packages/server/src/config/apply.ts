@@ -30,7 +30,7 @@ export function evaluateConfig(
   const notes: string[] = [];
   const source = options.source ?? 'configuration file';
   for (const item of lastWins(items)) {
-    let def;
+    let def: ReturnType<GucRegistry["lookupOrPlaceholder"]>;
     try {
       def = registry.lookupOrPlaceholder(item.name, true);
     } catch (e) {
