@@ -54,3 +54,12 @@ export {
 export { type FailureThrottleOptions, type RateLimiterOptions, AuthFailureThrottle, ConnectionRateLimiter } from './throttle.ts';
 export { type LdapPlan, ldapPlan, checkLdapUserName, ldapSearchFilter, ldapBindDn, ldapSearchResultMessage } from './ldap.ts';
 export { type PeerCertificate, checkClientCertRequired, certCheckNeeded, checkCertAuth } from './cert-auth.ts';
+export {
+  type LdapAuthOptions, type LdapAuthResult, ldapAuthenticate,
+  LDAP_CONNECT_TIMEOUT_MS_DEFAULT, LDAP_OPERATION_TIMEOUT_MS_DEFAULT, LDAP_MESSAGE_SIZE_MAX_BYTES_DEFAULT, LDAP_SEARCH_ENTRIES_MAX_DEFAULT,
+} from './ldap-auth.ts';
+export {
+  type LdapResult, type LdapTarget, type LdapConnectOptions, type LdapSearchRequest,
+  LdapConnection, LdapError, LdapResultCode, ldapErr2String, START_TLS_OID,
+} from './ldap-client.ts';
+export { encodeLdapFilter, LdapFilterError, LDAP_FILTER_DEPTH_MAX } from './ldap-filter.ts';

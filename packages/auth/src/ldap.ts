@@ -1,7 +1,7 @@
 // The pure parts of pg_hba `ldap` authentication as PostgreSQL 15 performs it: which servers
 // to contact, the DN of a simple bind (prefix + user + suffix), the user-name check and search
-// filter of search+bind, and the log texts of its failures. The LDAP network client itself is
-// not part of this package yet; `ldap` records are refused at load until it is (HBA9).
+// filter of search+bind, and the log texts of its failures. ldap-auth.ts runs them over the
+// network; `ldap` records stay refused at load until the server dispatches them there (HBA9).
 // Entry points: ldapPlan, ldapSearchFilter, ldapBindDn, checkLdapUserName.
 
 import { assert } from '@palisade/common';
@@ -11,6 +11,10 @@ import type { HbaLine } from './hba.ts';
 export interface LdapPlan {
   /** One URI per configured server (`ldapserver` may list several, separated by blanks). */
   readonly serverUris: readonly string[];
+  /** The servers to try, in order, with the port of the record. */
+  readonly servers: readonly { readonly host: string; readonly port: number }[];
+  /** `ldapserver` as written: the server name of PostgreSQL's log lines. */
+  readonly serverName: string;
   readonly scheme: 'ldap' | 'ldaps';
   readonly port: number;
   /** Start TLS on plain `ldap` connections. */
@@ -37,7 +41,9 @@ export function ldapPlan(line: HbaLine): { ok: true; plan: LdapPlan } | { ok: fa
   if (servers.length === 0) return { ok: false, logMessage: 'LDAP server not specified' };
   const port = o.ldapPort || (scheme === 'ldaps' ? 636 : 389);
   const plan: LdapPlan = {
-    serverUris: servers.map((s) => `${scheme}://${s}:${port}`), scheme, port, startTls: o.ldapTls,
+    serverUris: servers.map((s) => `${scheme}://${s}:${port}`),
+    servers: servers.map((s) => ({ host: s.startsWith('[') && s.endsWith(']') ? s.slice(1, -1) : s, port })),
+    serverName: o.ldapServer ?? '', scheme, port, startTls: o.ldapTls,
     mode: o.ldapBaseDn !== undefined ? 'search-bind' : 'simple-bind', prefix: o.ldapPrefix ?? '', suffix: o.ldapSuffix ?? '',
     ...(o.ldapBaseDn !== undefined ? { baseDn: o.ldapBaseDn } : {}),
     ...(o.ldapBindDn !== undefined ? { bindDn: o.ldapBindDn } : {}),
@@ -50,11 +56,12 @@ export function ldapPlan(line: HbaLine): { ok: true; plan: LdapPlan } | { ok: fa
 }
 
 /**
- * Search+bind refuses user names with characters a filter would need escaped, so a name can
- * never inject filter syntax. Returns the log message, or null if the name is acceptable.
+ * Search+bind refuses user names with characters a filter would need escaped (`*()\/`, as
+ * PostgreSQL, and NUL, which a C string cannot hold), so a name can never inject filter
+ * syntax. Returns the log message, or null if the name is acceptable.
  */
 export function checkLdapUserName(user: string): string | null {
-  return /[*()\\/]/.test(user) ? 'invalid character in user name for LDAP authentication' : null;
+  return /[*()\\/\0]/.test(user) ? 'invalid character in user name for LDAP authentication' : null;
 }
 
 /** The search filter: `ldapsearchfilter` with every `$username` replaced, else `(attr=user)` with `uid` by default. */
