@@ -26,7 +26,7 @@ export interface ClusterOptions {
   superuser?: string;
   /** If set, the superuser's password, given to initdb with --pwfile. */
   superuserPassword?: string;
-  /** How long to wait for initdb and for the server to accept connections; default 30000. */
+  /** How long to wait for initdb and for the server to accept connections; default 120000 (initdb on a loaded 2-core machine can take a minute). */
   startTimeoutMs?: number;
   /**
    * Copy the data directory from this process's initdb template for the same initdb options
@@ -75,7 +75,7 @@ export interface RunningCluster {
 }
 
 const HOST = '127.0.0.1';
-const DEFAULT_START_TIMEOUT_MS = 30_000;
+const DEFAULT_START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS: Record<NonNullable<StopOptions['mode']>, number> = { smart: 60_000, fast: 30_000, immediate: 10_000 };
 const KILL_WAIT_MS = 10_000;
 const PORT_ATTEMPTS_MAX = 8;
