@@ -1,0 +1,38 @@
+-- Miscellaneous semantics that are easy to get subtly wrong: ties in min/max, numeric scales, NULLs, characters, arrays.
+SELECT sum(v), avg(v) FROM (VALUES (0.1::float4), (0.2::float4), (0.3::float4)) t(v);
+SELECT 1.0::float4 / 3, 100000000::float4, 1e-7::float4 * 3;
+SELECT 'abc' > 'abd' OR 'x' IS NULL, NOT (1 > 2 AND NULL);
+SELECT k, k / 2 * 2 = k AS even FROM generate_series(-2, 2) k ORDER BY k;
+SELECT 10 % -3, -10 % 3, 5::int2 / 2::int2, 9223372036854775807 + 1;
+SELECT -(-2147483648);
+SELECT abs(-2147483648);
+SELECT (-32768)::int2 / (-1)::int2;
+SELECT 1::numeric / 7, 10::numeric / 4, 1 / 3.0, 2.5 * 2.5, 1.23456789012345678901234567890 + 1;
+SELECT round(1.005, 2), round(-0.5), trunc(-0.5), round(12345.6789, -2), 0.1 + 0.2 = 0.3;
+SELECT min(v), max(v), count(DISTINCT v) FROM (VALUES (1.0), (1.00), (0.5)) t(v);
+SELECT v, count(*) FROM (VALUES (1.0), (1.00), (2)) t(v) GROUP BY v ORDER BY v;
+SELECT 'a' || NULL || 'b', concat_ws('-', NULL), length(NULL), upper(NULL);
+SELECT substr('héllo', 2, 2), left('héllo', 2), reverse('héllo'), position('l' in 'héllo');
+SELECT k FROM generate_series(1, 5) k WHERE k = ANY(ARRAY[2, 4]) OR k = 5 ORDER BY 1;
+SELECT array_length('{}'::int[], 1), array_ndims('{}'::int[]), cardinality('{{1,2},{3,4}}'::int[]);
+-- refused
+SELECT cardinality(ARRAY[[1,2],[3,4]]);
+SELECT '{1,2,3}'::int[] = '{1,2,3}'::int[], ARRAY[1,2] < ARRAY[1,3], ARRAY['a'] || 'b'::text;
+SELECT ARRAY['a'] || 'b';
+SELECT DISTINCT ON (k % 2) k % 2 AS p, k FROM generate_series(1, 6) k ORDER BY k % 2, k DESC;
+SELECT CASE NULL WHEN NULL THEN 'eq' ELSE 'ne' END, CASE 1 WHEN 1.0 THEN 'num' END;
+SELECT COALESCE(NULL::text, NULL, 'c'), GREATEST('a'::text, 'B'), LEAST(2.5, 1, 3::bigint);
+SELECT x FROM (SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT NULL) s ORDER BY x DESC NULLS LAST LIMIT 2;
+SELECT count(*) FROM (SELECT generate_series(1, 3) AS a, generate_series(1, 3) AS b) s;
+SELECT '1 day'::interval > '23 hours'::interval, '1 month'::interval = '30 days'::interval;
+SELECT '2024-01-01'::date < '2024-01-02'::date, '2024-01-01'::date = '2024-01-01'::timestamp, '2024-01-02'::date > '2024-01-01 10:00'::timestamp;
+SELECT 1 FROM generate_series(1, 3) HAVING count(*) = 3;
+SELECT length(string_agg(k::text, '')) FROM generate_series(1, 1000) k;
+SELECT sum(k) FROM generate_series(1, 200000) k;
+SELECT * FROM (VALUES (1), (2)) t(x) ORDER BY x LIMIT 1 OFFSET 1;
+SELECT 'true'::boolean AND 'f', true < false, bool_and(k > 0) FROM generate_series(1, 2) k;
+SELECT CAST(NULL AS int) IS NULL, NULL::text || 'x', NULL::int[] IS NULL;
+SELECT 'x' IN ('x', NULL), 'y' IN ('x', NULL), 'y' NOT IN ('x', NULL);
+SELECT ltrim('xxabc', 'x'), rtrim('abcyy', 'y'), btrim('  a  '), initcap('foo-bar baz');
+SELECT split_part('abc', '', 1), replace('aaa', 'a', 'bb'), repeat('-', 3) || '>';
+SELECT to_hex(0), md5('é'), chr(233), ascii('é');
