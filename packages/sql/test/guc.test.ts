@@ -27,6 +27,13 @@ describe('configuration parameters (values as PostgreSQL 15 shows them)', () => 
     s.newNestLevel();
     expect(s.set('work_mem', '1.5MB')).toBe('1536kB');
     expect(s.set('work_mem', '0x100')).toBe('256kB');
+    expect(s.set('work_mem', '0100')).toBe('64kB'); // octal, as strtol with base 0
+    const mode = s.registry.lookup('unix_socket_permissions')!;
+    expect(s.registry.parse(mode, '0770')).toBe(0o770);
+    expect(s.registry.show(mode, 0o770)).toBe('0770');
+    expect(s.show('unix_socket_permissions')).toBe('0777');
+    expect(() => s.set('work_mem', '089')).toThrow('invalid value for parameter "work_mem": "089"');
+    expect(s.set('seq_page_cost', '010')).toBe('10');
     expect(s.set('work_mem', '1 GB')).toBe('1GB');
     expect(s.set('statement_timeout', '1.5s')).toBe('1500ms');
     expect(s.set('vacuum_cost_delay', '1.5ms')).toBe('1500us');

@@ -15,6 +15,9 @@ export type GucSource = 'default' | 'configuration file' | 'command line' | 'cli
 /** Validates and canonicalizes a parsed value (PostgreSQL's check hooks); throws a PgError to refuse it. */
 export type CheckHook = (value: GucValue, name: string) => GucValue;
 
+/** Integer parameters that SHOW prints in octal (file modes). */
+const OCTAL_SHOWN = new Set(['unix_socket_permissions', 'log_file_mode', 'data_directory_mode']);
+
 /** The most custom parameters one registry holds (placeholders created by SET of dotted names). */
 const MAX_CUSTOM_PARAMETERS = 10_000;
 
@@ -134,6 +137,8 @@ export class GucRegistry {
       case 'bool':
         return value ? 'on' : 'off';
       case 'integer':
+        // File-mode parameters are shown in octal, as PostgreSQL's show hooks do.
+        if (OCTAL_SHOWN.has(def.name)) return `0${(value as number).toString(8).padStart(3, '0')}`;
         return def.unit ? showWithUnit(value as number, def.unit) : String(value);
       case 'real':
         return def.unit ? showRealWithUnit(value as number, def.unit) : formatG(value as number);
@@ -179,16 +184,34 @@ export function parseBool(text: string): boolean | undefined {
   return undefined;
 }
 
-/** Parses "128MB", "5 min", "0x10", "1.5GB" into the parameter's base unit. */
+/**
+ * Parses "128MB", "5 min", "0x10", "0770", "1.5GB" into the parameter's base unit. Integers are
+ * read like C's strtol with base 0 (hex with 0x, octal with a leading 0), switching to a decimal
+ * fraction when a '.' or exponent follows, as PostgreSQL's parse_int does; reals like strtod.
+ */
 function parseNumberWithUnit(text: string, def: GucDefinition): number {
-  const m = /^\s*([+-]?(?:0x[0-9a-f]+|(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?))\s*([A-Za-z]*)\s*$/i.exec(text);
-  if (!m) throw invalidValue(def, text, def.unit ? unitHint(def.unit) : undefined);
-  const amount = /^[+-]?0x/i.test(m[1]!) ? Number.parseInt(m[1]!, 16) : Number(m[1]);
-  const unit = m[2]!;
+  const invalid = () => invalidValue(def, text, def.unit ? unitHint(def.unit) : undefined);
+  let amount: number;
+  let rest: string;
+  const intMatch = def.type === 'integer' ? /^\s*([+-]?)(0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)/i.exec(text) : null;
+  if (intMatch && !/^[.eE]/.test(text.slice(intMatch[0].length))) {
+    const digits = intMatch[2]!;
+    const magnitude = /^0x/i.test(digits) ? Number.parseInt(digits.slice(2), 16) : digits.length > 1 && digits.startsWith('0') ? Number.parseInt(digits, 8) : Number(digits);
+    amount = intMatch[1] === '-' ? -magnitude : magnitude;
+    rest = text.slice(intMatch[0].length);
+  } else {
+    const m = /^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)/i.exec(text);
+    if (!m) throw invalid();
+    amount = Number(m[1]);
+    rest = text.slice(m[0].length);
+  }
+  const unitMatch = /^\s*([A-Za-z]*)\s*$/.exec(rest);
+  if (!unitMatch) throw invalid();
+  const unit = unitMatch[1]!;
   if (unit === '') return amount;
   if (!def.unit) throw invalidValue(def, text);
   const base = toBaseUnit(amount, unit, def.unit);
-  if (base === undefined) throw invalidValue(def, text, unitHint(def.unit));
+  if (base === undefined) throw invalid();
   return base;
 }
 
