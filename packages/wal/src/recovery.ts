@@ -24,7 +24,7 @@ import {
   segmentFileName, segmentOf, segmentOffset, segmentStart, type TimeLineId,
 } from './segment.ts';
 import { formatTimeLineHistory, isInHistory, parseTimeLineHistory, timelineSpans, type TimeLineHistoryEntry } from './timeline.ts';
-import { Wal, ensureDirectory, type WalOptions } from './wal.ts';
+import { Wal, ensureDirectory, removeTempSegments, type WalOptions } from './wal.ts';
 import { XlogInfo, decodeCheckPoint, decodeNextOid, decodeRestorePoint, encodeEndOfRecovery, isCheckpointRecord } from './xlog.ts';
 
 /** Files that request archive recovery (W29). */
@@ -67,6 +67,7 @@ export async function bootstrapWal(options: BootstrapOptions): Promise<ControlFi
   }
   const systemIdentifier = options.systemIdentifier ?? makeSystemIdentifier();
   await ensureDirectory(fs, dataDir, 'global');
+  await removeTempSegments(fs, dataDir);
   // The first record goes into segment 1, as in PostgreSQL (segment 0 is never used).
   const start = segmentStart(1n, segSizeBytes);
   const wal = await Wal.open({
@@ -207,6 +208,8 @@ export async function startupWal(options: StartupOptions): Promise<StartupResult
   const control = new ControlFileStore(fs, dataDir, initial);
   const segSizeBytes = initial.xlogSegSize;
   if (!isValidSegmentSize(segSizeBytes)) throw fatal(SqlState.DATA_CORRUPTED, `invalid WAL segment size in control file (${segSizeBytes} bytes)`, { detail: `File "${dataDir}/${PG_CONTROL_PATH}".` });
+  // Leftover temporary segments of a crashed process (WAL15), before any segment is created.
+  await removeTempSegments(fs, dataDir);
 
   // 1. Archive recovery requested?
   if (await fs.exists(`${dataDir}/${STANDBY_SIGNAL_FILE}`)) throw new PgError(SqlState.FEATURE_NOT_SUPPORTED, 'standby mode is not supported', { severity: 'FATAL' });

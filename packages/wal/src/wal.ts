@@ -459,10 +459,17 @@ export class Wal {
   /** Creates a segment durably: zero-filled temp file, fsync, rename, fsync pg_wal. */
   async #createSegment(path: string): Promise<void> {
     this.#tempCounter += 1;
-    const temp = `${this.dataDir}/${PG_WAL_DIR}/xlogtemp.${process.pid}.${this.#tempCounter}`;
+    const temp = `${this.dataDir}/${PG_WAL_DIR}/${TEMP_SEGMENT_PREFIX}${process.pid}.${this.#tempCounter}`;
     let handle: FileHandle | undefined;
     try {
-      handle = await this.fs.open(temp, { create: true, exclusive: true });
+      try {
+        handle = await this.fs.open(temp, { create: true, exclusive: true });
+      } catch (err) {
+        if (errnoCode(err) !== 'EEXIST') throw err;
+        // A leftover of a crashed process that had the same pid: nobody else uses this name.
+        await this.fs.unlink(temp);
+        handle = await this.fs.open(temp, { create: true, exclusive: true });
+      }
       if (this.#zeroFill) {
         const zeros = new Uint8Array(Math.min(ZERO_FILL_CHUNK_BYTES, this.segSizeBytes));
         for (let off = 0; off < this.segSizeBytes; off += zeros.length) await handle.write(zeros, 0, zeros.length, off);
@@ -557,17 +564,58 @@ export class Wal {
   get maxRecordBytes(): number { return Math.floor(this.walBuffersBytes / 2); }
 }
 
-/** Creates `<dataDir>/<relPath>` if missing, durably (FS2: the parent directory is synced). */
+function parentDir(path: string): string {
+  const slash = path.lastIndexOf('/');
+  if (slash < 0) return '.';
+  return slash > 0 ? path.slice(0, slash) : '/';
+}
+
+/**
+ * Creates `<dataDir>/<relPath>` if missing, durably (FS2): every directory whose entries it
+ * created (the parent of each new directory, up to the first one that existed) is synced.
+ */
 export async function ensureDirectory(fs: FileSystem, dataDir: string, relPath: string): Promise<void> {
   const path = `${dataDir}/${relPath}`;
   if (await fs.exists(path)) return;
   try {
+    // The missing directories, deepest first (bounded by the path's depth).
+    const missing: string[] = [path];
+    for (let dir = parentDir(path); dir !== '/' && dir !== '.' && !(await fs.exists(dir)); dir = parentDir(dir)) missing.push(dir);
     await fs.mkdir(path, { recursive: true, mode: 0o700 });
-    const slash = path.lastIndexOf('/');
-    await fs.syncDir(slash > 0 ? path.slice(0, slash) : '/');
+    for (const dir of missing) await fs.syncDir(parentDir(dir));
   } catch (err) {
     throw fileAccessError('create directory', path, err);
   }
+}
+
+/** Prefix of the temporary files segments are created as (`xlogtemp.<pid>.<n>`). */
+export const TEMP_SEGMENT_PREFIX = 'xlogtemp.';
+
+/**
+ * Removes leftover temporary segment files from `pg_wal/` (a crash during segment creation
+ * leaves them), as PostgreSQL removes its temporary files at startup. Call before the log
+ * creates any segment. Returns how many were removed; a missing `pg_wal/` is none.
+ */
+export async function removeTempSegments(fs: FileSystem, dataDir: string): Promise<number> {
+  const walDir = `${dataDir}/${PG_WAL_DIR}`;
+  let names: string[];
+  try {
+    names = await fs.readdir(walDir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return 0;
+    throw fileAccessError('read directory', walDir, err, { severity: 'FATAL' });
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!name.startsWith(TEMP_SEGMENT_PREFIX)) continue;
+    try {
+      await fs.unlink(`${walDir}/${name}`);
+      removed += 1;
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw fileAccessError('remove', `${walDir}/${name}`, err, { severity: 'FATAL' });
+    }
+  }
+  return removed;
 }
 
 /** Makes sure the SIZE constant the header math relies on holds. */
