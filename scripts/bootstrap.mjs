@@ -74,7 +74,8 @@ if (mode === 'test') {
   }
   console.log(
     [
-      'Palisade: the reference server (@palisade/server) is not built yet in this checkout.',
+      'Palisade: the reference server cannot run yet: @palisade/server has its postmaster and client',
+      'authentication, but the SQL engine is not wired to storage and the `palisade` command line does not exist.',
       'When it is, this command will:',
       '  1. create ./data on first run (initdb with a generated superuser password, data checksums on),',
       '  2. start the server on 127.0.0.1:5432 with ./data as its data directory,',
