@@ -14,3 +14,4 @@ export {
   SimulatedFileSystem, type SimulatedFileSystemOptions, type CrashOptions, type FaultOp, type FaultRule,
 } from './fs-sim.ts';
 export { crc32c, crc32cInit, crc32cUpdate, crc32cFinal } from './crc32c.ts';
+export { CrashingFileSystem, type CrashPlan } from './fs-crashing.ts';

@@ -1,7 +1,7 @@
 // Backend (server → client) messages. Each function appends one message to a MessageWriter,
 // so a session can batch a whole response into one socket write.
 
-import type { PgError, Severity } from '@palisade/common';
+import type { PgError, PgErrorFields, Severity } from '@palisade/common';
 import type { FormatCode } from './frontend.ts';
 import { MessageWriter } from './writer.ts';
 
@@ -132,25 +132,11 @@ export function functionCallResponse(w: MessageWriter, value: Uint8Array | null)
   return w.end();
 }
 
-/** The fields of an ErrorResponse / NoticeResponse, as PostgreSQL names them (PG_DIAG_*). */
-export interface ErrorFields {
+/** The fields of an ErrorResponse / NoticeResponse: a PgError's fields with the required three. */
+export interface ErrorFields extends Omit<PgErrorFields, 'severity' | 'cause'> {
   severity: Severity;
   code: string;
   message: string;
-  detail?: string;
-  hint?: string;
-  position?: number;
-  internalPosition?: number;
-  internalQuery?: string;
-  where?: string;
-  schema?: string;
-  table?: string;
-  column?: string;
-  dataType?: string;
-  constraint?: string;
-  file?: string;
-  line?: number;
-  routine?: string;
 }
 
 const FIELD_CODES: readonly [keyof ErrorFields, string][] = [
